@@ -1,0 +1,41 @@
+# Set-up is part of every target: a fresh machine needs only `make run` or
+# `make test`. The virtualenv is rebuilt when pyproject.toml changes.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+run: $(VENV)/.installed
+	$(BIN)/python -m service serve
+
+test: $(VENV)/.installed redis-server
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed redis-server wrk
+	$(BIN)/python -m bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Tests start their own redis-server processes; install the binary if absent.
+.PHONY: redis-server wrk
+redis-server:
+	@command -v redis-server >/dev/null || .ci/apt-install redis-server
+
+wrk:
+	@command -v wrk >/dev/null || .ci/apt-install wrk
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

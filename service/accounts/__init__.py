@@ -1,0 +1,1 @@
+"""User accounts: password hashing and sign-in."""

@@ -1,0 +1,1 @@
+"""HTTP handlers, one module per route, and the request plumbing they share."""

@@ -1,0 +1,1 @@
+"""Access tokens: signing keys, issuing, verification and the verified cache."""
