@@ -3,6 +3,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+LINTED := service tests $(wildcard bench)
 
 .PHONY: run test lint bench clean
 
@@ -10,14 +11,14 @@ run: $(VENV)/.installed
 	$(BIN)/python -m service serve
 
 test: $(VENV)/.installed redis-server
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed redis-server wrk
