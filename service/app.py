@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -148,8 +146,6 @@ async def _replica_lifecycle(app: web.Application) -> AsyncIterator[None]:
         max_staleness=settings.replica_max_staleness,
         heartbeat_interval=settings.replica_heartbeat_interval,
     )
-    task = asyncio.create_task(sync.run(), name="replica-sync")
+    sync.start()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await sync.stop()

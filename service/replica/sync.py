@@ -4,9 +4,9 @@ Start-up and every resync: subscribe first (events buffer in the
 connection), read the sequence number and the live set, load it, apply the
 buffered events newer than the snapshot, and only then go LIVE.
 
-While following, two loops run side by side. The listener applies events in
-sequence order and pings the subscription; the heartbeat reads the sequence
-number in Redis every ``heartbeat_interval`` and renews the lease to
+While following, one loop applies events in sequence order and, every
+``heartbeat_interval``, pings the subscription and reads the sequence number
+in Redis; it renews the lease to
 ``t + max_staleness`` (``t`` taken when the read was sent) once every event
 up to that number is applied. Any doubt ends LIVE at once and resyncs.
 """
@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,8 +39,13 @@ logger = logging.getLogger(__name__)
 _SUBSCRIBE_TIMEOUT = 2.0
 # Heartbeats between checks of the server's run id.
 _RUN_ID_EVERY = 10
+# Heartbeats between pings of the subscription.
+_PING_EVERY = 2
 # Heartbeats between sweeps of expired entries.
 _SWEEP_EVERY = 10
+# How often, and how long each time (s), stop() waits for the task to end.
+_STOP_ATTEMPTS = 20
+_STOP_WAIT = 0.25
 
 
 class ResyncNeeded(Exception):
@@ -78,6 +83,26 @@ class ReplicaSync:
         self._ping_sent: float | None = None
         self._last_pong = float("-inf")
         self._backoff = ResyncBackoff()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run in a background task until :meth:`stop`."""
+        self._task = asyncio.create_task(self.run(), name="replica-sync")
+
+    async def stop(self) -> None:
+        """Cancel the background task and wait until it has ended."""
+        task = self._task
+        if task is None:
+            return
+        # Repeat the cancel: one can be swallowed (see _follow).
+        for _ in range(_STOP_ATTEMPTS):
+            task.cancel()
+            done, _ = await asyncio.wait([task], timeout=_STOP_WAIT)
+            if done:
+                break
+        else:
+            logger.error("replica sync did not stop")
+        self._task = None
 
     async def run(self) -> None:
         """Sync and follow until cancelled, resyncing after every fault."""
@@ -116,9 +141,7 @@ class ReplicaSync:
             await self._drain_buffered(pubsub)
             self._replica.go_live(started + self._max_staleness)
             self._backoff.reset()
-            await _run_until_first_failure(
-                self._listen(pubsub), self._heartbeat(run_id)
-            )
+            await self._follow(pubsub, run_id)
         finally:
             await _close_quietly(pubsub)
 
@@ -145,12 +168,27 @@ class ReplicaSync:
         while (message := await pubsub.get_message(timeout=0)) is not None:
             self._handle(message)
 
-    async def _listen(self, pubsub: PubSub) -> None:
+    async def _follow(self, pubsub: PubSub, run_id: str) -> None:
+        # One task does both jobs: cancelling a pending get_message can be
+        # swallowed on Python 3.11 when it races redis-py's own read timeout.
+        beats = 0
+        next_beat = self._monotonic() + self._interval
         while True:
-            message = await pubsub.get_message(timeout=self._interval)
+            wait = max(0.0, next_beat - self._monotonic())
+            message = await pubsub.get_message(timeout=wait)
             if message is not None:
                 self._handle(message)
+            if self._monotonic() < next_beat:
+                continue
+
+            beats += 1
+            next_beat = self._monotonic() + self._interval
+            await self._beat()
             await self._ping_if_due(pubsub)
+            if beats % _RUN_ID_EVERY == 0:
+                await self._check_run_id(run_id)
+            if beats % _SWEEP_EVERY == 0:
+                self._replica.discard_expired()
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -194,24 +232,13 @@ class ReplicaSync:
         if self._ping_sent is not None:
             if now - self._ping_sent > self._silence_limit():
                 raise ResyncNeeded(StaleCause.SUBSCRIPTION_SILENT)
-        elif now - self._last_pong >= self._interval:
+        elif now - self._last_pong >= _PING_EVERY * self._interval:
             self._ping_sent = now
             await pubsub.ping()
 
     def _silence_limit(self) -> float:
         # Several intervals, so that one slow turn of a busy loop is no fault.
         return max(4 * self._interval, 1.0)
-
-    async def _heartbeat(self, run_id: str) -> None:
-        beats = 0
-        while True:
-            await asyncio.sleep(self._interval)
-            beats += 1
-            await self._beat()
-            if beats % _RUN_ID_EVERY == 0:
-                await self._check_run_id(run_id)
-            if beats % _SWEEP_EVERY == 0:
-                self._replica.discard_expired()
 
     async def _beat(self) -> None:
         sent_at = self._monotonic()
@@ -242,18 +269,6 @@ class ReplicaSync:
             current = await self._store.server_run_id()
         if current != run_id:
             raise ResyncNeeded(StaleCause.SERVER_RESTARTED)
-
-
-async def _run_until_first_failure(*loops: Coroutine[Any, Any, None]) -> None:
-    tasks = [asyncio.create_task(loop) for loop in loops]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _close_quietly(pubsub: PubSub) -> None:
