@@ -12,7 +12,7 @@ from .accounts.passwords import Passwords
 from .accounts.signin import SignIn
 from .bootstrap import create_demo_user
 from .config import RevocationCache, Settings
-from .handlers import health, login, logout, profile, revocations, subjects
+from .handlers import health, login, logout, openapi, profile, revocations, subjects
 from .handlers.middleware import error_middleware
 from .replica.replica import RevocationReplica
 from .replica.sync import ReplicaSync
@@ -85,7 +85,11 @@ def _wire(
     app[appkeys.COUNTERS] = counters
     app[appkeys.REVOCATIONS] = store
     app[appkeys.CHECKER] = RevocationChecker(
-        store, replica, counters, fail_open=settings.revocation_fail_open
+        store,
+        replica,
+        counters,
+        timeout=settings.redis_timeout,
+        fail_open=settings.revocation_fail_open,
     )
     app[appkeys.REVOKER] = Revoker(
         store,
@@ -119,6 +123,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/subjects/{sub}/revoke-all", subjects.revoke_subject)
     app.router.add_get("/health", health.health)
     app.router.add_get("/ready", health.ready)
+    app.router.add_get("/openapi.json", openapi.openapi)
 
 
 async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -139,10 +144,13 @@ async def _replica_lifecycle(app: web.Application) -> AsyncIterator[None]:
         return
 
     settings = app[appkeys.SETTINGS]
+    # The sync reads through its own client: its heartbeat has a deadline of
+    # its own, longer than the request path's timeout.
+    clients = app[appkeys.CLIENTS]
     sync = ReplicaSync(
         replica,
-        app[appkeys.REVOCATIONS],
-        app[appkeys.CLIENTS].replica,
+        RevocationStore(clients.replica, horizon=settings.revocation_horizon),
+        clients.replica,
         max_staleness=settings.replica_max_staleness,
         heartbeat_interval=settings.replica_heartbeat_interval,
     )
