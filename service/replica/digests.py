@@ -11,6 +11,7 @@ and a small dict of recent additions that is merged in once it grows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import sys
@@ -46,6 +47,8 @@ def jti_digest_bytes(jti: str) -> bytes:
     return hashlib.blake2b(jti.encode(), digest_size=DIGEST_SIZE).digest()
 
 
+# Every protected request digests its jti; busy clients repeat theirs.
+@functools.lru_cache(maxsize=1 << 16)
 def jti_digest(jti: str) -> int:
     """Return the 64-bit digest of a jti as an unsigned integer."""
     return int.from_bytes(jti_digest_bytes(jti), "little")
