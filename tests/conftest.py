@@ -117,3 +117,12 @@ async def login(client: TestClient[Any, Any], email: str, password: str) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chaos-duration",
+        type=float,
+        default=15.0,
+        help="seconds of fault injection per chaos run (CI runs the default)",
+    )
