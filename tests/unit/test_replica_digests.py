@@ -1,6 +1,6 @@
 """Revoked jti digests: the digest itself and the compact set that holds them."""
 
-# ruff: noqa: S311  # seeded generators make reproducible test data, not secrets
+# seeded generators make reproducible test data, not secrets
 
 from __future__ import annotations
 
