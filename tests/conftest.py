@@ -126,3 +126,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=15.0,
         help="seconds of fault injection per chaos run (CI runs the default)",
     )
+    parser.addoption(
+        "--soak-duration",
+        type=float,
+        default=0.0,
+        help="seconds of soak load (0, the default, skips the soak test)",
+    )
