@@ -34,6 +34,7 @@ async def ready(request: web.Request) -> web.Response:
     }
     if replica is not None:
         body["replica_size"] = len(replica)
+        body["replica_bytes"] = replica.nbytes()
         body["replica_seq"] = replica.applied_seq
     if not can_check:
         body["reason"] = "redis is unreachable and the replica is not live"
