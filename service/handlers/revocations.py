@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 from aiohttp import web
@@ -55,7 +56,10 @@ def _target(request: web.Request, body: dict[str, Any]) -> tuple[str, int | None
     jti = required_string(body, "jti", max_length=128)
     if not is_valid_jti(jti):
         raise InvalidRequestError("field jti is malformed")
-    return jti, optional_int(body, "expires_at")
+    expires_at = optional_int(body, "expires_at")
+    if expires_at is not None and expires_at <= time.time():
+        raise InvalidRequestError("field expires_at must be in the future")
+    return jti, expires_at
 
 
 def _target_of_token(

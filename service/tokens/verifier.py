@@ -30,6 +30,8 @@ MAX_TOKEN_LENGTH = 4096
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
 
 _MAX_SUBJECT_LENGTH = 256
+# Unix seconds in the year 9999: later times are garbage, not long lifetimes.
+_LATEST_TIME = 253_402_300_800
 _MAX_ROLES = 32
 
 
@@ -135,6 +137,9 @@ class TokenVerifier:
             raise InvalidTokenError("signature does not verify") from None
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(f"token is malformed: {exc}") from None
+        except (OverflowError, ValueError, TypeError):
+            # PyJWT compares claim values as numbers; absurd ones raise here.
+            raise InvalidTokenError("token claims are malformed") from None
 
 
 def _validate_length(token: str) -> None:
@@ -167,7 +172,8 @@ def _validate_crit(header: Mapping[str, Any]) -> None:
 
 
 def _validate_alg(header: Mapping[str, Any]) -> None:
-    if header.get("alg") not in SUPPORTED_ALGORITHMS:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in SUPPORTED_ALGORITHMS:
         raise InvalidTokenError("header alg is not accepted")
 
 
@@ -198,6 +204,8 @@ def _validate_jti(value: object) -> str:
 def _validate_number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidTokenError(f"claim {name} must be a number")
+    if not 0 <= value < _LATEST_TIME:
+        raise InvalidTokenError(f"claim {name} is out of range")
     return float(value)
 
 
