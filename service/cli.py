@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
+# How long to drain a body we answered early (say, 413) before closing, in
+# seconds; aiohttp's ten would let a client hold a connection open for it.
+_LINGERING_TIME = 1.0
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
@@ -82,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,
+        lingering_time=_LINGERING_TIME,
         access_log=logging.getLogger("aiohttp.access"),
         print=None,
     )

@@ -98,8 +98,7 @@ async def client(
 ) -> TestClient[Any, Any]:
     """A client of an app on fakeredis with alice and an admin."""
     test_client: TestClient[Any, Any] = await make_client()
-    app = test_client.server.app
-    assert app is not None
+    app = app_of(test_client)
     await add_user(app, passwords, "alice@example.com", ALICE_PASSWORD)
     await add_user(app, passwords, "admin@example.com", ADMIN_PASSWORD, admin=True)
     return test_client
@@ -113,6 +112,13 @@ async def login(client: TestClient[Any, Any], email: str, password: str) -> str:
     assert response.status == 200, await response.text()
     body = await response.json()
     return str(body["access_token"])
+
+
+def app_of(client: TestClient[Any, Any]) -> web.Application:
+    """Return the application a test client serves."""
+    app: web.Application | None = client.app
+    assert app is not None
+    return app
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -41,7 +41,19 @@ def required_string(body: dict[str, Any], name: str, *, max_length: int) -> str:
         raise InvalidRequestError(f"field {name} must be a non-empty string")
     if len(value) > max_length:
         raise InvalidRequestError(f"field {name} is longer than {max_length}")
+    if not _is_unicode_text(value):
+        raise InvalidRequestError(f"field {name} holds a lone surrogate")
     return value
+
+
+def _is_unicode_text(value: str) -> bool:
+    # JSON escapes such as "\\ud800" decode to lone surrogates, which no
+    # store or hash can encode; they are bad input, not our failure.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def optional_int(body: dict[str, Any], name: str) -> int | None:

@@ -22,6 +22,9 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
 }
 
+# Headers of aiohttp's errors that the JSON answer carries on.
+_KEPT_HEADERS = ("Allow",)
+
 
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
@@ -30,6 +33,11 @@ def error_response(
     return web.json_response(
         {"error": code, "message": message}, status=status, headers=headers
     )
+
+
+def _kept_headers(exc: web.HTTPException) -> dict[str, str]:
+    # A 405 must list the allowed methods (RFC 9110 15.5.6).
+    return {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}
 
 
 @web.middleware
@@ -49,7 +57,7 @@ async def error_middleware(
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, exc.reason)
+        return error_response(exc.status, code, exc.reason, _kept_headers(exc))
     except Exception:
         logger.exception("unhandled error", extra={"path": request.path})
         return error_response(500, "internal_error", "internal server error")

@@ -8,6 +8,7 @@ header field or claim at fault. Revocation is not checked here.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,6 +34,10 @@ _MAX_SUBJECT_LENGTH = 256
 # Unix seconds in the year 9999: later times are garbage, not long lifetimes.
 _LATEST_TIME = 253_402_300_800
 _MAX_ROLES = 32
+# Three base64url segments (RFC 7515 7.1); the signature may be empty only
+# for alg none, which is refused later with its own message.
+_SEGMENT = r"[A-Za-z0-9_-]"
+_COMPACT_SERIALIZATION = re.compile(rf"{_SEGMENT}+\.{_SEGMENT}+\.{_SEGMENT}*")
 
 
 class TokenVerifier:
@@ -145,7 +150,7 @@ class TokenVerifier:
 def _validate_length(token: str) -> None:
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidTokenError("token is too long")
-    if token.count(".") != 2:
+    if _COMPACT_SERIALIZATION.fullmatch(token) is None:
         raise InvalidTokenError("token is not a JWS compact serialization")
 
 

@@ -93,8 +93,8 @@ def count_lost(cluster: Cluster, record: Record) -> int:
 
 
 def summarize(record: Record, ack: str) -> dict[str, object]:
-    late = []
-    inside = []
+    late: list[float] = []
+    inside: list[float] = []
     for sample in record.samples:
         acked = record.acknowledged.get(sample.token)
         if acked is None or not 200 <= sample.status < 300 or sample.sent_at <= acked:

@@ -16,7 +16,11 @@ import pytest
 from service.config import load_settings
 from service.storage.connection import RedisClients, connect_clients
 from tests.support.redis_server import RedisServer
-from tests.support.replica_harness import AcceptanceWatch, running_replica
+from tests.support.replica_harness import (
+    AcceptanceWatch,
+    ReplicaHarness,
+    running_replica,
+)
 from tests.support.waiting import wait_until_async
 
 from .conftest import SECRET
@@ -43,10 +47,10 @@ def replica_of(clients: RedisClients):  # type: ignore[no-untyped-def]
 
 
 async def revoke_and_watch(
-    harness,
+    harness: ReplicaHarness,
     jti: str,
     *,
-    publish: bool = True,  # type: ignore[no-untyped-def]
+    publish: bool = True,
 ) -> tuple[AcceptanceWatch, float]:
     """Revoke ``jti`` while watching the replica; return the watch and the ack."""
     async with AcceptanceWatch(harness, jti) as watch:

@@ -14,6 +14,7 @@ from tests.conftest import (
     ADMIN_PASSWORD,
     ALICE_PASSWORD,
     TEST_SECRET,
+    app_of,
     bearer,
     login,
 )
@@ -35,7 +36,7 @@ def forge(claims: dict[str, Any], *, secret: str = TEST_SECRET, **header: Any) -
 
 
 def valid_claims(client: Client, **changes: Any) -> dict[str, Any]:
-    settings = client.server.app[SETTINGS]  # type: ignore[index]
+    settings = app_of(client)[SETTINGS]
     now = time.time()
     claims = {
         "iss": settings.token_issuer,
@@ -146,7 +147,7 @@ class TestLogin:
     async def test_failures_past_the_limit_get_429_even_with_the_right_password(
         self, client: Client
     ) -> None:
-        limit = client.server.app[SETTINGS].signin_max_failures_per_email  # type: ignore[index]
+        limit = app_of(client)[SETTINGS].signin_max_failures_per_email
         for _ in range(limit):
             response = await client.post(
                 "/auth/login",
@@ -163,7 +164,7 @@ class TestLogin:
     async def test_successful_sign_ins_do_not_count_towards_the_limit(
         self, client: Client
     ) -> None:
-        limit = client.server.app[SETTINGS].signin_max_failures_per_email  # type: ignore[index]
+        limit = app_of(client)[SETTINGS].signin_max_failures_per_email
         for _ in range(limit + 3):
             assert await alice_token(client)
 
@@ -344,7 +345,7 @@ class TestAdminRevocations:
         self, client: Client
     ) -> None:
         admin = await admin_token(client)
-        settings = client.server.app[SETTINGS]  # type: ignore[index]
+        settings = app_of(client)[SETTINGS]
         before = time.time()
         created = await client.post(
             "/admin/revocations", json={"jti": "some-jti"}, headers=bearer(admin)
@@ -453,3 +454,9 @@ class TestProbesAndRouting:
 
     async def test_wrong_method_is_json_405(self, client: Client) -> None:
         await assert_error(await client.get("/auth/login"), 405, "method_not_allowed")
+
+    async def test_a_405_lists_the_allowed_methods(self, client: Client) -> None:
+        response = await client.request("TRACE", "/api/profile")
+
+        assert response.status == 405
+        assert response.headers["Allow"] in {"GET,HEAD", "GET, HEAD", "GET"}
