@@ -138,3 +138,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=0.0,
         help="seconds of soak load (0, the default, skips the soak test)",
     )
+
+
+# Set-up and teardown of a chaos or soak run besides its load, in seconds.
+_RUN_OVERHEAD = 90.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    """Give on-demand long runs a timeout that grows with their duration."""
+    durations = {
+        "request_duration": float(config.getoption("--chaos-duration")),
+        "soak_duration": float(config.getoption("--soak-duration")),
+    }
+    for item in items:
+        for fixture, duration in durations.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                timeout = max(60.0, duration + _RUN_OVERHEAD)
+                item.add_marker(pytest.mark.timeout(timeout))
