@@ -63,6 +63,7 @@ class Settings:
     dev_mode: bool
     redis_url: str | None
     redis_timeout: float
+    redis_pool_size: int
     jwt_secret: bytes
     jwt_secret_generated: bool
     token_issuer: str
@@ -155,6 +156,7 @@ _SETTINGS: dict[str, tuple[str, str, str, _Parser]] = {
     "dev_mode": ("server", "dev_mode", "DEV_MODE", _parse_bool),
     "redis_url": ("redis", "url", "REDIS_URL", _parse_str),
     "redis_timeout": ("redis", "timeout", "REDIS_TIMEOUT", _parse_float),
+    "redis_pool_size": ("redis", "pool_size", "REDIS_POOL_SIZE", _parse_int),
     "token_issuer": ("tokens", "issuer", "JWT_ISSUER", _parse_str),
     "token_audience": ("tokens", "audience", "JWT_AUDIENCE", _parse_str),
     "token_lifetime": ("tokens", "lifetime", "TOKEN_LIFETIME", _parse_int),
@@ -284,6 +286,9 @@ def _validate(
         dev_mode=dev_mode,
         redis_url=_check_redis_url(redis_url),
         redis_timeout=_check_positive("REDIS_TIMEOUT", values["redis_timeout"]),
+        redis_pool_size=_check_range(
+            "REDIS_POOL_SIZE", values["redis_pool_size"], 1, 10_000
+        ),
         jwt_secret=secret,
         jwt_secret_generated=generated,
         token_issuer=_check_nonempty("JWT_ISSUER", values["token_issuer"]),

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 import fakeredis
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -48,8 +48,12 @@ def connect_clients(settings: Settings) -> RedisClients:
     if settings.redis_url is None:
         return _embedded_clients()
 
-    commands = Redis.from_url(
+    # A blocking pool: under a burst, calls queue for a connection (bounded
+    # by the request-path timeout) rather than failing with "too many".
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_pool_size,
+        timeout=settings.redis_timeout,
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
         retry=Retry(NoBackoff(), 1),
@@ -57,6 +61,7 @@ def connect_clients(settings: Settings) -> RedisClients:
         health_check_interval=0,
         client_name="jwt-revocation:commands",
     )
+    commands = Redis.from_pool(pool)
     replica = Redis.from_url(
         settings.redis_url,
         socket_timeout=_REPLICA_TIMEOUT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,30 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """One instance on the embedded store, shared by a module's tests."""
+    log = tmp_path_factory.mktemp("embedded") / "service.log"
+    instance = ServiceProcess({"REDIS_URL": ""}, log_path=log)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def sign_in_as_demo(service: ServiceProcess) -> str:
+    """Sign in as the embedded demo admin with the password the process printed."""
+    passwords = re.findall(r"demo@example\.com\s+password: (\S+)", service.log_text())
+    assert passwords, "the service printed no demo credentials"
+    response = request(
+        "POST",
+        f"{service.url}/auth/login",
+        json={"email": "demo@example.com", "password": passwords[-1]},
+    )
+    assert response.status == 200, response.text()
+    token: str = response.json()["access_token"]
+    return token
 
 
 def add_user(redis_url: str, email: str, password: str, *, admin: bool) -> None:

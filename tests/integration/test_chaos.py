@@ -7,18 +7,15 @@ faults are injected at random. ``--chaos-duration`` sets how long it runs.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.chaos import Cluster, Driver, Record
 from tests.support.http import request
-from tests.support.service_process import REPO_ROOT
 from tests.support.waiting import wait_until
 
-from .conftest import SECRET, _env
+from .conftest import SECRET, add_user
 
 MAX_STALENESS = 1.0
 USERS = [(f"user{n}@example.com", f"user-password-{n}") for n in range(4)]
@@ -27,18 +24,7 @@ ADMIN = ("chaos-admin@example.com", "chaos-admin-password")
 
 def add_users(redis_url: str) -> None:
     for email, password in [*USERS, ADMIN]:
-        argv = [sys.executable, "-m", "service", "users", "add", email]
-        argv += ["--password-stdin"] + (["--admin"] if email == ADMIN[0] else [])
-        subprocess.run(
-            argv,
-            input=password + "\n",
-            text=True,
-            capture_output=True,
-            env=_env({"REDIS_URL": redis_url}),
-            cwd=REPO_ROOT,
-            timeout=30,
-            check=True,
-        )
+        add_user(redis_url, email, password, admin=email == ADMIN[0])
 
 
 @pytest.mark.parametrize("ack", ["local", "everywhere"])

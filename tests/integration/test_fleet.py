@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -89,6 +90,25 @@ def test_the_replica_off_mode_checks_redis_on_every_request(
 
     assert post(first, "/auth/logout", token).status == 200
     assert get(second, "/api/profile", token).status == 401
+
+
+def test_a_burst_wider_than_the_redis_pool_queues_instead_of_failing(
+    redis_server: RedisServer, fleet: Fleet
+) -> None:
+    """Forty parallel Redis-checked requests share two connections: all 200."""
+    instance = fleet.start(
+        redis_server.url, REVOCATION_CACHE="off", REDIS_POOL_SIZE="2", REDIS_TIMEOUT="2"
+    )
+    token = login(instance, *ALICE)
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(
+            pool.map(lambda _: get(instance, "/api/profile", token).status, range(40))
+        )
+
+    assert statuses == [200] * 40
+    clients = redis_server.command("CLIENT", "LIST").decode()
+    assert clients.count("name=jwt-revocation:commands") <= 2
 
 
 def test_sign_in_failures_are_counted_across_instances(

@@ -19,6 +19,8 @@ import pytest
 from tests.support.http import request
 from tests.support.service_process import ServiceProcess
 
+from .conftest import sign_in_as_demo
+
 PROMPT = 0.5  # seconds: how quickly a probe must be answered
 SLOW_CLIENT_SECONDS = 2.0
 HALF_OPEN_CONNECTIONS = 200
@@ -26,27 +28,8 @@ MAX_BODY_BYTES = 16384  # the default the process runs with
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """One instance on the embedded store, with its demo admin."""
-    log = tmp_path_factory.mktemp("hostile") / "service.log"
-    instance = ServiceProcess({"REDIS_URL": ""}, log_path=log)
-    instance.start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture(scope="module")
 def admin_header(service: ServiceProcess) -> bytes:
-    passwords = re.findall(r"demo@example\.com\s+password: (\S+)", service.log_text())
-    assert passwords, "the service printed no demo credentials"
-    response = request(
-        "POST",
-        f"{service.url}/auth/login",
-        json={"email": "demo@example.com", "password": passwords[-1]},
-    )
-    assert response.status == 200, response.text()
-    token: str = response.json()["access_token"]
-    return b"Authorization: Bearer " + token.encode()
+    return b"Authorization: Bearer " + sign_in_as_demo(service).encode()
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ and that the replica returns to LIVE by itself.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,10 +16,13 @@ import pytest
 
 from service.config import load_settings
 from service.storage.connection import RedisClients, connect_clients
+from service.storage.revocations import RevocationStore
 from tests.support.redis_server import RedisServer
 from tests.support.replica_harness import (
+    HORIZON,
     AcceptanceWatch,
     ReplicaHarness,
+    RevokingDuringStartup,
     running_replica,
 )
 from tests.support.waiting import wait_until_async
@@ -37,10 +41,13 @@ async def clients(redis_server: RedisServer) -> AsyncIterator[RedisClients]:
     await made.close()
 
 
-def replica_of(clients: RedisClients):  # type: ignore[no-untyped-def]
+def replica_of(
+    clients: RedisClients, store: RevocationStore | None = None
+) -> contextlib.AbstractAsyncContextManager[ReplicaHarness]:
     return running_replica(
         clients.replica,
         store_redis=clients.commands,
+        store=store,
         max_staleness=MAX_STALENESS,
         heartbeat_interval=HEARTBEAT,
     )
@@ -117,6 +124,20 @@ async def test_a_dropped_event_and_a_dropped_last_event_are_both_caught(
         watch, acknowledged = await revoke_and_watch(harness, "published")
         assert watch.last_accepted < acknowledged + MAX_STALENESS
         assert harness.replica.may_reject("dropped-too", "s", 1.0)
+
+
+async def test_a_revocation_between_subscribe_and_snapshot_is_kept(
+    clients: RedisClients,
+) -> None:
+    """The event lands in the subscription buffer and in the snapshot: once."""
+    store = RevokingDuringStartup(clients.commands, horizon=HORIZON)
+    async with replica_of(clients, store) as harness:
+        await harness.wait_live()
+
+        assert store.fired
+        assert harness.replica.may_reject("racing", "s", 1.0)
+        assert harness.replica.applied_seq == 1
+        assert harness.replica.counters.events_skipped == 1
 
 
 async def test_paused_redis_lets_the_lease_lapse_then_recovers(

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +22,8 @@ import pytest
 
 from tests.support.http import request
 from tests.support.service_process import ServiceProcess
+
+from .conftest import sign_in_as_demo
 
 RUN_TIMEOUT = 50.0
 
@@ -98,16 +99,6 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """One instance on the embedded store, with its demo admin."""
-    log = tmp_path_factory.mktemp("schemathesis") / "service.log"
-    instance = ServiceProcess({"REDIS_URL": ""}, log_path=log)
-    instance.start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture(scope="module")
 def admin_token(service: ServiceProcess) -> str:
     return sign_in_as_demo(service)
 
@@ -151,19 +142,6 @@ def run(
         har["log"]["entries"],
         document,
     )
-
-
-def sign_in_as_demo(service: ServiceProcess) -> str:
-    """Sign in as the demo admin with the password the process printed."""
-    passwords = re.findall(r"demo@example\.com\s+password: (\S+)", service.log_text())
-    assert passwords, "the service printed no demo credentials"
-    response = request(
-        "POST",
-        f"{service.url}/auth/login",
-        json={"email": "demo@example.com", "password": passwords[-1]},
-    )
-    assert response.status == 200, response.text()
-    return str(response.json()["access_token"])
 
 
 def failures_of(output: str) -> str:

@@ -46,6 +46,22 @@ class ReplicaHarness:
         )
 
 
+class RevokingDuringStartup(RevocationStore):
+    """A store that revokes ``racing`` once: after the subscribe, before the snapshot.
+
+    The sync reads the server's run id between the two steps, so the event
+    reaches the subscription buffer while the snapshot already holds it.
+    """
+
+    fired = False
+
+    async def server_run_id(self) -> str:
+        if not self.fired:
+            self.fired = True
+            await self.revoke_jti("racing")
+        return await super().server_run_id()
+
+
 @contextlib.asynccontextmanager
 async def running_replica(
     redis: Redis,

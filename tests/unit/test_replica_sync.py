@@ -9,7 +9,12 @@ import pytest
 
 from service.replica.state import ReplicaState
 from service.storage.revocations import RevocationStore
-from tests.support.replica_harness import HORIZON, AcceptanceWatch, running_replica
+from tests.support.replica_harness import (
+    HORIZON,
+    AcceptanceWatch,
+    RevokingDuringStartup,
+    running_replica,
+)
 from tests.support.waiting import wait_until_async
 
 
@@ -106,17 +111,6 @@ async def test_the_lease_lapses_when_heartbeats_stop(
 async def test_a_revocation_between_subscribe_and_snapshot_is_kept(
     redis: fakeredis.FakeAsyncRedis,
 ) -> None:
-    class RevokingDuringStartup(RevocationStore):
-        """Revoke once, right after the replica subscribed, before its snapshot."""
-
-        fired = False
-
-        async def server_run_id(self) -> str:
-            if not self.fired:
-                self.fired = True
-                await self.revoke_jti("racing")
-            return await super().server_run_id()
-
     store = RevokingDuringStartup(redis, horizon=HORIZON)
     async with running_replica(redis, store=store) as harness:
         await harness.wait_live()
