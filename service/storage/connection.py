@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import fakeredis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -74,6 +73,9 @@ def connect_clients(settings: Settings) -> RedisClients:
 
 
 def _embedded_clients() -> RedisClients:
+    # Imported here: fakeredis costs a fleet instance 0.1 s of every start.
+    import fakeredis
+
     server = fakeredis.FakeServer()
     client = fakeredis.FakeAsyncRedis(server=server)
     return RedisClients(commands=client, replica=client, embedded=True)

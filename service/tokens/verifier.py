@@ -7,6 +7,9 @@ header field or claim at fault. Revocation is not checked here.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import re
 import time
@@ -155,10 +158,18 @@ def _validate_length(token: str) -> None:
 
 
 def _read_header(token: str) -> dict[str, Any]:
+    # The shape check admitted only base64url characters, so a plain decode
+    # is strict here; PyJWT's own header reader would decode every segment.
+    segment = token.partition(".")[0]
     try:
-        return jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        header = json.loads(raw)
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidTokenError("header is malformed") from None
+
+    if not isinstance(header, dict):
+        raise InvalidTokenError("header is malformed")
+    return header
 
 
 def _validate_typ(header: Mapping[str, Any]) -> None:
