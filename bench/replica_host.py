@@ -35,6 +35,7 @@ from service.storage.revocations import RevocationStore
 __all__ = ["main"]
 
 _LIVE_TIMEOUT = 60.0
+_SPARE_CONNECTIONS = 16
 
 Applied = defaultdict[int, list[float]]
 
@@ -67,7 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _host(url: str, count: int, max_seconds: float) -> Applied:
     settings = load_settings({"REDIS_URL": url}, require_secret=False)
-    client = Redis.from_url(url, socket_timeout=5.0, health_check_interval=0)
+    # Every replica holds a subscription connection of its own, and the
+    # pool's default of 100 would refuse the 101st.
+    client = Redis.from_url(
+        url,
+        socket_timeout=5.0,
+        health_check_interval=0,
+        max_connections=2 * count + _SPARE_CONNECTIONS,
+    )
     store = RevocationStore(client, horizon=settings.revocation_horizon)
     applied: Applied = defaultdict(list)
 
