@@ -319,9 +319,10 @@ def _notes(samples: dict[str, list[Sample]]) -> list[str]:
         if errors:
             notes.append(f"{variant.label}: wrk counted {errors} socket errors.")
     notes.append(
-        "1b needs a service mode that verifies without checking revocation"
-        " (e.g. REVOCATION_CACHE=none); until then bench/verify_only.py stubs"
-        " the checker in an otherwise identical app."
+        "Verification alone runs bench/verify_only.py: the same app with a"
+        " checker that clears every token. The service itself has no setting"
+        " that skips revocation checks, on purpose: it would turn the product"
+        " off by one typo."
     )
     return notes
 

@@ -1,14 +1,12 @@
 """Serve the app with its revocation check stubbed out: verification alone.
 
 The throughput benchmark's variant "token verification without any
-revocation check" needs it, and the service has no setting for that yet.
+revocation check" needs it. The service has no setting that skips the check,
+on purpose: one typo in a deployment would accept revoked tokens.
 ``python -m bench.verify_only --host H --port P`` takes the environment of
 ``python -m service serve`` and builds the very same app, then swaps the
 revocation checker for one that clears every verified token. Run it with
 ``REVOCATION_CACHE=off`` so that no replica syncs in the background.
-
-Remove this module once the service offers such a mode (the report names
-the hook); the benchmark then starts that instead.
 """
 
 from __future__ import annotations
