@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -40,6 +42,8 @@ VERIFY_ONLY = ("-m", "bench.verify_only")
 
 LIVE_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+# Longest a helper may stay silent when an answer is due, in seconds.
+READ_TIMEOUT = 180.0
 
 # Every setting a variant does not choose, fixed at the service's default so
 # that one exported in the benchmark's shell cannot leak into an instance.
@@ -98,20 +102,33 @@ class Instance:
 
 @dataclass(frozen=True, slots=True)
 class Helper:
-    """A helper process that answers in JSON lines on its standard output."""
+    """A helper process that answers in JSON lines on its standard output.
+
+    A thread reads the lines as they come, so that a helper that hangs ends
+    a read with an error after its timeout instead of hanging the benchmark.
+    """
 
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    lines: queue.Queue[bytes] = field(default_factory=queue.Queue)
 
-    def read(self, key: str) -> Any:
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._pump, name=self.name, daemon=True).start()
+
+    def read(self, key: str, timeout: float = READ_TIMEOUT) -> Any:
         """Read the next JSON line and return its value at key.
 
-        Raise BenchError, naming the helper's log, when the line is missing
-        or lacks key: the helper failed, and its log says why.
+        Raise BenchError, naming the helper's log, when the line is missing,
+        lacks key or does not come within timeout seconds: the helper failed
+        or hangs, and its log says why.
         """
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise BenchError(
+                f"{self.name} said nothing for {timeout:.0f} s; see {self.log_path}"
+            ) from None
         try:
             message = json.loads(line)
         except ValueError:
@@ -131,6 +148,14 @@ class Helper:
     def wait(self, timeout: float = STOP_TIMEOUT) -> int:
         """Wait for the helper to exit; return its exit code."""
         return self.process.wait(timeout=timeout)
+
+    def _pump(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        with contextlib.suppress(ValueError, OSError):  # closed under us
+            for line in stdout:
+                self.lines.put(line)
+        self.lines.put(b"")  # the end: a read now reports it
 
 
 class Fleet:

@@ -90,7 +90,8 @@ async def _host(url: str, count: int, max_seconds: float) -> Applied:
         )
         for replica in replicas
     ]
-    tasks = [asyncio.create_task(sync.run()) for sync in syncs]
+    for sync in syncs:
+        sync.start()
     try:
         await _wait_live(replicas)
         _say({"live": count})
@@ -98,9 +99,8 @@ async def _host(url: str, count: int, max_seconds: float) -> Applied:
             async with asyncio.timeout(max_seconds):
                 await _stop_requested()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # stop() repeats its cancel: one can be swallowed inside redis-py.
+        await asyncio.gather(*(sync.stop() for sync in syncs))
         await client.aclose()
     return applied
 

@@ -79,6 +79,7 @@ class Settings:
     signin_max_failures_per_email: int
     signin_max_failures_per_address: int
     signin_failure_window: int
+    trusted_proxy_hops: int
 
     @property
     def embedded(self) -> bool:
@@ -198,6 +199,12 @@ _SETTINGS: dict[str, tuple[str, str, str, _Parser]] = {
         "signin",
         "failure_window",
         "SIGNIN_FAILURE_WINDOW",
+        _parse_int,
+    ),
+    "trusted_proxy_hops": (
+        "server",
+        "trusted_proxy_hops",
+        "TRUSTED_PROXY_HOPS",
         _parse_int,
     ),
 }
@@ -327,6 +334,9 @@ def _validate(
         ),
         signin_failure_window=_check_range(
             "SIGNIN_FAILURE_WINDOW", values["signin_failure_window"], 1, 86400
+        ),
+        trusted_proxy_hops=_check_range(
+            "TRUSTED_PROXY_HOPS", values["trusted_proxy_hops"], 0, 16
         ),
     )
     _check_heartbeat(settings)

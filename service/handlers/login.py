@@ -7,8 +7,9 @@ import logging
 from aiohttp import web
 
 from ..accounts.passwords import MAX_PASSWORD_LENGTH
-from ..appkeys import ISSUER, SIGN_IN
+from ..appkeys import ISSUER, SETTINGS, SIGN_IN
 from .bodies import read_json_object, required_string
+from .forwarding import client_address
 
 __all__ = ["login"]
 
@@ -25,7 +26,7 @@ async def login(request: web.Request) -> web.Response:
     email = required_string(body, "email", max_length=_MAX_EMAIL_LENGTH)
     password = required_string(body, "password", max_length=MAX_PASSWORD_LENGTH)
 
-    address = request.remote or "unknown"
+    address = client_address(request, request.app[SETTINGS].trusted_proxy_hops)
     user = await request.app[SIGN_IN].authenticate(email, password, address)
 
     issued = request.app[ISSUER].issue(

@@ -17,6 +17,7 @@ from tests.conftest import (
     app_of,
     bearer,
     login,
+    make_settings,
 )
 
 Client = TestClient[Any, Any]
@@ -160,6 +161,30 @@ class TestLogin:
         )
         await assert_error(blocked, 429, "too_many_attempts")
         assert int(blocked.headers["Retry-After"]) > 0
+
+    async def test_behind_a_trusted_proxy_each_forwarded_address_has_its_limit(
+        self, make_client: Any
+    ) -> None:
+        """Behind nginx every peer is nginx: the limit must follow the client."""
+        settings = make_settings(
+            trusted_proxy_hops=1,
+            signin_max_failures_per_address=2,
+            signin_max_failures_per_email=100,
+        )
+        client = await make_client(settings)
+        wrong = {"email": "nobody@example.com", "password": "wrong-password"}
+
+        def via(address: str) -> dict[str, str]:
+            return {"X-Forwarded-For": f"198.51.100.1, {address}"}
+
+        for _ in range(2):
+            response = await client.post("/auth/login", json=wrong, headers=via("a"))
+            assert response.status == 401
+        blocked = await client.post("/auth/login", json=wrong, headers=via("a"))
+        other = await client.post("/auth/login", json=wrong, headers=via("b"))
+
+        await assert_error(blocked, 429, "too_many_attempts")
+        await assert_error(other, 401, "invalid_credentials")
 
     async def test_successful_sign_ins_do_not_count_towards_the_limit(
         self, client: Client
