@@ -58,9 +58,11 @@ class Report:
             "<!-- Written by `python -m bench`: change bench/, then re-run. -->",
             "",
             f"Measured on {when} by `{self.options.command}`. `make bench` runs"
-            " the full benchmark (about 15 minutes on two cores);"
+            " the full benchmark (about 12 minutes on two cores);"
             " `python -m bench --smoke` runs every scenario at a tiny size into"
-            " a temporary directory, which is all CI does.",
+            " a temporary directory, which is all CI does. Profiles of the hot"
+            " paths, and what limits a missed target, are in"
+            " [performance.md](performance.md).",
         ]
         if self.options.smoke:
             lines += ["", "> **Smoke run**: tiny sizes; these numbers mean nothing."]
