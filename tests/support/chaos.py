@@ -247,6 +247,7 @@ class Driver:
         faults = [
             self._kill_subscriptions,
             self._restart_redis,
+            self._crash_redis,
             self._pause_redis,
             self._blackhole_one,
             self._delay_one,
@@ -265,6 +266,12 @@ class Driver:
 
     def _restart_redis(self) -> None:
         self.cluster.redis.restart()
+
+    def _crash_redis(self) -> None:
+        # SIGKILL: no shutdown flush; appendfsync always must have kept
+        # every acknowledged write anyway.
+        self.cluster.redis.kill()
+        self.cluster.redis.start()
 
     def _pause_redis(self) -> None:
         self.cluster.redis.pause()
