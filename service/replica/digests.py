@@ -7,8 +7,8 @@ of members joins into one buffer that `digests_from_bytes` reads in one step.
 `RevokedDigestSet` keeps about 12 bytes per entry after a load: a sorted
 ``array("Q")`` of digests, a parallel array of expiries in whole Unix seconds,
 and a small dict of recent additions that is merged in once it grows. Lookups
-bisect the arrays (fast on ``array``); bulk work (sorting a snapshot, merging,
-dropping expired entries) runs in numpy over the same buffers.
+bisect the arrays (fast on ``array``); sorting a snapshot and dropping
+expired entries run in numpy over the same buffers.
 """
 
 from __future__ import annotations
