@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 __all__ = [
     "RevokedDigestSet",
     "digests_from_bytes",
+    "entries_from_buckets",
     "jti_digest",
     "jti_digest_bytes",
 ]
@@ -68,6 +69,25 @@ def digests_from_bytes(blob: bytes) -> array[int]:
     if sys.byteorder == "big":
         digests.byteswap()
     return digests
+
+
+def entries_from_buckets(
+    buckets: Iterable[tuple[int, bytes]],
+) -> tuple[array[int], array[int]]:
+    """Flatten (expiry, concatenated digests) buckets into parallel arrays.
+
+    Each bucket gives an expiry in whole Unix seconds and the 8-byte
+    little-endian digests that share it; return the digests and, for each,
+    its bucket's expiry.
+    """
+    digests = array(_DIGEST_TYPECODE)
+    expiries = array(_EXPIRY_TYPECODE)
+
+    for expires_at, blob in buckets:
+        members = digests_from_bytes(blob)
+        digests.extend(members)
+        expiries.extend(array(_EXPIRY_TYPECODE, [expires_at]) * len(members))
+    return digests, expiries
 
 
 class RevokedDigestSet:
@@ -140,15 +160,7 @@ class RevokedDigestSet:
         Each bucket gives an expiry upper bound in whole Unix seconds and the
         8-byte little-endian digests that expire by then.
         """
-        digests = array(_DIGEST_TYPECODE)
-        expiries = array(_EXPIRY_TYPECODE)
-
-        for expires_at, blob in buckets:
-            members = digests_from_bytes(blob)
-            digests.extend(members)
-            expiries.extend(array(_EXPIRY_TYPECODE, [expires_at]) * len(members))
-
-        self.load(digests, expiries)
+        self.load(*entries_from_buckets(buckets))
 
     def discard_expired(self, now: float) -> int:
         """Drop the entries that expired before now (Unix seconds).

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from ..replica.digests import digests_from_bytes, jti_digest, jti_digest_bytes
+from ..replica.digests import entries_from_buckets, jti_digest, jti_digest_bytes
 from . import schema
 from .events import RevocationKind, encode_body
 from .guard import guarded
@@ -214,10 +214,8 @@ class RevocationStore:
         # a 1M-entry start (one bytes object per member); per-window blobs
         # that the revoke script APPENDs to would make it one MGET.
         newest = await self._redis.zrange(schema.JTI_INDEX_KEY, -1, -1, withscores=True)
-        digests: array[int] = array("Q")
-        expiries: array[int] = array("I")
         if not newest:
-            return digests, expiries
+            return entries_from_buckets(())
 
         last = math.ceil(float(newest[0][1]))
         bounds = list(range(now, last + 1, _SNAPSHOT_WINDOW))
@@ -228,11 +226,10 @@ class RevocationStore:
                 )
             windows = await pipe.execute()
 
-        for start, members in zip(bounds, windows, strict=True):
-            window = digests_from_bytes(b"".join(members))
-            digests.extend(window)
-            expiries.extend(array("I", [start + _SNAPSHOT_WINDOW]) * len(window))
-        return digests, expiries
+        return entries_from_buckets(
+            (start + _SNAPSHOT_WINDOW, b"".join(members))
+            for start, members in zip(bounds, windows, strict=True)
+        )
 
     async def _read_not_before(self, now: int) -> dict[str, tuple[float, int]]:
         async with self._redis.pipeline(transaction=False) as pipe:
