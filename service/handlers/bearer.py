@@ -34,10 +34,7 @@ async def authenticate(request: web.Request) -> AccessClaims:
     """Return the claims of the request's valid, unrevoked token."""
     app = request.app
     claims = app[VERIFIER].verify(bearer_token(request))
-
-    checker = app[CHECKER]
-    if not checker.clears_locally(claims):
-        await checker.check_in_store(claims)
+    await app[CHECKER].ensure_not_revoked(claims)
     return claims
 
 
