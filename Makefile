@@ -27,6 +27,7 @@ bench: $(VENV)/.installed redis-server wrk
 # Every scenario at a tiny size, to keep the benchmark working; figures mean little.
 bench-smoke: $(VENV)/.installed redis-server wrk
 	$(BIN)/python -m bench --smoke
+	$(BIN)/python -m bench.hot_paths --rounds 1 --calls 200 --entries 1000
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

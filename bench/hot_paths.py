@@ -69,13 +69,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _token_paths() -> dict[str, Callable[[], object]]:
+def _keys_and_token() -> tuple[KeySet, str]:
+    """Return a key set and a token it signed, shaped like the demo user's."""
     keys = KeySet(SigningKey.hmac(_SECRET))
-    token = (
-        TokenIssuer(keys, issuer=_ISSUER, audience=_AUDIENCE, lifetime=900)
-        .issue(subject="s", email="e@example.com", name="n", roles=("user",))
-        .token
+    issuer = TokenIssuer(keys, issuer=_ISSUER, audience=_AUDIENCE, lifetime=900)
+    issued = issuer.issue(
+        subject=str(uuid.uuid4()),
+        email="demo@example.com",
+        name="Demo User",
+        roles=("user",),
     )
+    return keys, issued.token
+
+
+def _token_paths() -> dict[str, Callable[[], object]]:
+    keys, token = _keys_and_token()
     verifier = verification.TokenVerifier(
         keys, issuer=_ISSUER, audience=_AUDIENCE, leeway=5, cache_size=0
     )
@@ -101,13 +109,7 @@ def _token_paths() -> dict[str, Callable[[], object]]:
 
 
 def _handler_paths() -> dict[str, Callable[[], object]]:
-    keys = KeySet(SigningKey.hmac(_SECRET))
-    issued = TokenIssuer(keys, issuer=_ISSUER, audience=_AUDIENCE, lifetime=900).issue(
-        subject=str(uuid.uuid4()),
-        email="demo@example.com",
-        name="Demo User",
-        roles=("user",),
-    )
+    keys, token = _keys_and_token()
     counters = RevocationCounters()
     replica = RevocationReplica(counters)
     replica.go_live(time.monotonic() + 3600)
@@ -123,7 +125,7 @@ def _handler_paths() -> dict[str, Callable[[], object]]:
     request = make_mocked_request(
         "GET",
         "/api/profile",
-        CIMultiDict({"Authorization": f"Bearer {issued.token}"}),
+        CIMultiDict({"Authorization": f"Bearer {token}"}),
         app=app,
     )
 
